@@ -1,0 +1,119 @@
+"""Root command: global options, lazy sub-command loading, and errors → exit codes in one place."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from dcctl import __version__
+from dcctl.cli.app import App
+from dcctl.errors import DcctlError, ExitCode
+
+# name -> "module:attribute"; modules are imported only when their command runs, so that
+# `dcctl --help` does not pay for openstacksdk or ansible.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "doctor": ("dcctl.cli.doctor:doctor", "Check that a cloud is reachable, complete and safe."),
+    "sandbox": ("dcctl.cli.sandbox:sandbox", "Run a real single-node OpenStack on this machine."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            module_name, attribute = COMMANDS[cmd_name][0].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{module_name}.{attribute} is not a click command")
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help comes from the table above, so listing commands imports nothing.
+        rows = [(name, COMMANDS[name][1]) for name in sorted(COMMANDS)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dcctl")
+@click.option(
+    "--cloud",
+    envvar="OS_CLOUD",
+    show_envvar=True,
+    help="Cloud name from clouds.yaml (or the sandbox's own clouds file).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format for results.",
+)
+@click.option("-v", "--verbose", count=True, help="More detail; -vv also logs API requests.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, cloud: str | None, output: str, verbose: int, debug: bool) -> None:
+    """dcctl — provision and audit the provincial OpenStack cloud data center."""
+    ctx.obj = App(cloud=cloud, output=output, verbose=verbose, debug=debug)
+    _configure_logging(verbose, debug)
+
+
+def _configure_logging(verbose: int, debug: bool) -> None:
+    level = logging.WARNING
+    if verbose == 1:
+        level = logging.INFO
+    elif verbose >= 2 or debug:
+        level = logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        # openstacksdk/keystoneauth request logs are useful only on request.
+        for noisy in ("keystoneauth", "openstack", "urllib3", "stevedore"):
+            logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: the only place that turns errors into exit codes."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:  # noqa: PLR0911 - one return per outcome
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        result: Any = cli.main(args=argv, prog_name="dcctl", standalone_mode=False)
+    except click.exceptions.Exit as exit_:
+        return int(exit_.exit_code)
+    except click.UsageError as error:
+        error.show()
+        return int(ExitCode.USAGE)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except DcctlError as error:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _show_error(error)
+        return int(error.exit_code)
+    except click.ClickException as error:
+        error.show()
+        return int(ExitCode.ERROR)
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def _show_error(error: DcctlError) -> None:
+    click.secho(f"error: {error.message}", err=True, fg="red")
+    if error.hint:
+        click.echo(f"hint: {error.hint}", err=True)

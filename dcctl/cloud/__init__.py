@@ -1,0 +1,1 @@
+"""All OpenStack I/O goes through this package (openstacksdk connections and error translation)."""
