@@ -15,7 +15,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unmarked = [
         item.nodeid
         for item in items
-        if item.get_closest_marker("unit") is None and item.get_closest_marker("integration") is None
+        if not any(item.get_closest_marker(marker) for marker in ("unit", "integration"))
     ]
     if unmarked:
         raise pytest.UsageError(

@@ -85,7 +85,7 @@ class App:
 
         table = Table(title=title, box=None, header_style="bold", pad_edge=False)
         for column in columns:
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for index, row in enumerate(rows):
             style = styles[index] if styles else None
             table.add_row(*("" if cell is None else str(cell) for cell in row), style=style)

@@ -18,6 +18,8 @@ from dcctl.errors import DcctlError, ExitCode
 COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("dcctl.cli.doctor:doctor", "Check that a cloud is reachable, complete and safe."),
     "sandbox": ("dcctl.cli.sandbox:sandbox", "Run a real single-node OpenStack on this machine."),
+    "spec": ("dcctl.cli.spec:spec", "Validate the desired-state spec of agency tenants."),
+    "tenant": ("dcctl.cli.tenant:tenant", "Plan, apply, suspend and decommission agency tenants."),
 }
 
 
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(run(argv))
 
 
-def run(argv: list[str] | None = None) -> int:  # noqa: PLR0911 - one return per outcome
+def run(argv: list[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         result: Any = cli.main(args=argv, prog_name="dcctl", standalone_mode=False)

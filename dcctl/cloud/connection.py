@@ -44,11 +44,11 @@ def known_clouds() -> dict[str, Path | None]:
         config = loader.OpenStackConfig(config_files=[str(file)], load_envvars=False)
         for name in config.get_cloud_names():
             found[name] = file
-    standard = loader.OpenStackConfig(load_envvars=False)
-    standard_file = Path(standard.config_filename) if standard.config_filename else None
-    for name in standard.get_cloud_names():
-        if name != "envvars":
-            found[name] = standard_file
+    standard = loader.OpenStackConfig()
+    if standard.config_filename:
+        for name in standard.get_cloud_names():
+            if name != "envvars":
+                found[name] = Path(standard.config_filename)
     return found
 
 

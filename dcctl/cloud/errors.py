@@ -13,6 +13,10 @@ from dcctl.errors import CloudError, ConfigError, DcctlError, PermissionDenied, 
 
 def translate(error: Exception, *, cloud: str | None = None, action: str = "") -> DcctlError:
     """Map one SDK exception to the dcctl error the operator should see."""
+    cause = error.__cause__ or error.__context__
+    if isinstance(error, sdk.SDKException) and isinstance(cause, ka.ClientException):
+        # openstacksdk re-raises keystoneauth errors as bare SDKExceptions; keep the real kind.
+        return translate(cause, cloud=cloud, action=action)
     where = f" on cloud '{cloud}'" if cloud else ""
     what = f"{action}: " if action else ""
     if isinstance(error, ka.SSLError):
