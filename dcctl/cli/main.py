@@ -16,6 +16,7 @@ from dcctl.errors import DcctlError, ExitCode
 # name -> "module:attribute"; modules are imported only when their command runs, so that
 # `dcctl --help` does not pay for openstacksdk or ansible.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": ("dcctl.cli.audit:audit", "Show and verify the hash-chained audit log."),
     "doctor": ("dcctl.cli.doctor:doctor", "Check that a cloud is reachable, complete and safe."),
     "sandbox": ("dcctl.cli.sandbox:sandbox", "Run a real single-node OpenStack on this machine."),
     "spec": ("dcctl.cli.spec:spec", "Validate the desired-state spec of agency tenants."),
@@ -33,6 +34,7 @@ class LazyGroup(click.Group):
             command = getattr(importlib.import_module(module_name), attribute)
             if not isinstance(command, click.Command):
                 raise TypeError(f"{module_name}.{attribute} is not a click command")
+            _add_output_option(command)
             return command
         return super().get_command(ctx, cmd_name)
 
@@ -42,6 +44,33 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _set_output(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    app = ctx.find_object(App)
+    if value is not None and app is not None:
+        app.output = value
+
+
+def _add_output_option(command: click.Command) -> None:
+    """Accept ``--output/-o`` after the sub-command too (``dcctl tenant plan -o json``)."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_output_option(sub)
+        return
+    if any("--output" in getattr(param, "opts", ()) for param in command.params):
+        return
+    command.params.append(
+        click.Option(
+            ["--output", "-o"],
+            type=click.Choice(["text", "json"]),
+            default=None,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_output,
+            help="Output format (same as the global option).",
+        )
+    )
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,6 +105,9 @@ def _configure_logging(verbose: int, debug: bool) -> None:
     elif verbose >= 2 or debug:
         level = logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from dcctl.redact import install
+
+    install()
     if verbose < 2:
         # openstacksdk/keystoneauth request logs are useful only on request.
         for noisy in ("keystoneauth", "openstack", "urllib3", "stevedore"):
@@ -112,7 +144,27 @@ def run(argv: list[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return int(ExitCode.ERROR)
+    except Exception as error:
+        translated = _cloud_error(error)
+        if translated is None:
+            raise
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _show_error(translated)
+        return int(translated.exit_code)
     return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def _cloud_error(error: Exception) -> DcctlError | None:
+    """An openstacksdk/keystoneauth exception that escaped the domain, as a dcctl error."""
+    module = type(error).__module__
+    if not module.startswith(("openstack", "keystoneauth1", "requests", "urllib3")):
+        return None
+    from dcctl.cloud.errors import translate
+
+    return translate(error)
 
 
 def _show_error(error: DcctlError) -> None:

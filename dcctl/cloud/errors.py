@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import requests
 from keystoneauth1 import exceptions as ka
 from openstack import exceptions as sdk
 
@@ -24,7 +25,10 @@ def translate(error: Exception, *, cloud: str | None = None, action: str = "") -
             f"{what}TLS verification failed{where}: {_first_line(error)}",
             hint="set 'cacert' in clouds.yaml to the CA that signed the endpoint's certificate",
         )
-    if isinstance(error, ka.ConnectFailure | ka.ConnectTimeout | ka.DiscoveryFailure):
+    if isinstance(
+        error,
+        ka.ConnectFailure | ka.ConnectTimeout | ka.DiscoveryFailure | requests.ConnectionError,
+    ):
         return ServiceUnavailable(
             f"{what}cannot reach the cloud{where}: {_first_line(error)}",
             hint="check auth_url in clouds.yaml and that the API is up (dcctl sandbox status)",

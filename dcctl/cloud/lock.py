@@ -243,3 +243,21 @@ def list_locks(conn: Connection, domain_id: str) -> list[LockInfo]:
         _parse(project, str(project.name).removeprefix(LOCK_PREFIX))
         for project in ident.projects(domain_id=domain_id, tags=LOCK_TAG)
     ]
+
+
+def reap_expired(
+    conn: Connection,
+    domain_id: str,
+    keys: set[str],
+    *,
+    now: datetime | None = None,
+) -> list[LockInfo]:
+    """Delete the expired locks among ``keys`` (left by a dcctl that died); returns them."""
+    moment = now or datetime.now(UTC)
+    reaped = []
+    for info in list_locks(conn, domain_id):
+        if info.key in keys and info.expired(moment):
+            identity(conn).delete_project(info.id, ignore_missing=True)
+            log.info("removed expired lock of %s (%s)", info.key, info.describe())
+            reaped.append(info)
+    return reaped

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dcctl.paths import state_dir
+from dcctl.redact import register_secret
 
 _ALPHABET = string.ascii_letters + string.digits
 _SYMBOLS = "-_.!@#%+="
@@ -33,7 +34,7 @@ def generate_password(length: int = PASSWORD_LENGTH) -> str:
             and any(c.isdigit() for c in candidate)
             and any(c in _SYMBOLS for c in candidate)
         ):
-            return candidate
+            return register_secret(candidate)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from functools import cached_property
 from openstack.connection import Connection
 
 from dcctl.audit import AuditLog
-from dcctl.cloud.lock import CloudLock, LockInfo
+from dcctl.cloud.lock import CloudLock, LockInfo, reap_expired
 from dcctl.cloud.proxies import access_info
 from dcctl.cloud.rest import Apis
 from dcctl.errors import Busy, DcctlError, UsageError
@@ -141,6 +141,7 @@ class TenantEngine:
         report = ApplyReport(credentials=delivery)
         wanted = [plan for plan in shown.agencies if plan.pending]
         if not wanted:
+            self.reap_locks([plan.scope for plan in shown.agencies])
             return report
         if any(plan.problems for plan in wanted):
             raise DcctlError(
@@ -248,7 +249,7 @@ class TenantEngine:
             lock = CloudLock(
                 self.conn,
                 domain_id=domain_id,
-                key=f"{self.site.name}.{code}",
+                key=self.lock_key(code),
                 lease_s=settings.lease_s,
                 wait_s=settings.wait_lock_s,
                 on_wait=announce(code),
@@ -267,6 +268,13 @@ class TenantEngine:
                     self.reporter.step(code, "failed", error.message)
                     report.results.append(AgencyResult(code, error=error.message, hint=error.hint))
         return locks
+
+    def lock_key(self, code: str) -> str:
+        return f"{self.site.name}.{code}"
+
+    def reap_locks(self, codes: Sequence[str]) -> None:
+        """Remove expired locks of dead dcctl runs, so nothing of theirs is left behind."""
+        reap_expired(self.conn, self.snapshot_domain_id(), {self.lock_key(c) for c in codes})
 
     def snapshot_domain_id(self) -> str:
         found = self.apis.identity.list_all(

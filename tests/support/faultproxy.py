@@ -111,6 +111,15 @@ class Delay:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Hold the request ``seconds`` BEFORE forwarding it: the client has sent it and waits, the
+    upstream has not seen it yet. With ``FaultHandle.arrived`` a test can act (kill the client)
+    at exactly that point."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
 class DropBeforeForward:
     """Close the client connection without forwarding: the upstream never sees the request."""
 
@@ -129,7 +138,7 @@ class ResetMidResponse:
     after_bytes: int | None = None
 
 
-Action: TypeAlias = Status | Delay | DropBeforeForward | DropAfterForward | ResetMidResponse
+Action: TypeAlias = Status | Delay | Hold | DropBeforeForward | DropAfterForward | ResetMidResponse
 
 
 @dataclass(frozen=True)
@@ -183,6 +192,7 @@ class FaultHandle:
         self._seen = 0
         self._fired = 0
         self._removed = False
+        self.arrived = threading.Event()  # set each time the rule fires
 
     @property
     def fired(self) -> int:
@@ -238,6 +248,7 @@ class FaultHandle:
         )
         if fires:
             self._fired += 1
+            self.arrived.set()
         return fires
 
 
@@ -887,6 +898,8 @@ class _Handler(BaseHTTPRequestHandler):
         action = proxy._pick(exchange.label, exchange.method, exchange.path)
         if action is not None:
             exchange.fault = type(action).__name__
+        if isinstance(action, Hold):
+            proxy._sleep(action.seconds)
         if isinstance(action, DropBeforeForward):
             self._drop()
         elif isinstance(action, Status) and not action.forward:
