@@ -29,10 +29,14 @@ class DcctlError(Exception):
 
     exit_code: ExitCode = ExitCode.ERROR
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, details: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: One line per underlying problem, shown between the message and the hint.
+        self.details = details
 
     def __str__(self) -> str:
         return self.message

@@ -37,8 +37,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def sandbox() -> Iterator[SandboxHandle]:
     """A running real OpenStack sandbox named ``dcctl-test``, shared by the whole session.
 
-    Brings the sandbox up (installing the OpenStack venv on first use: ~1-2 min; a cold start
-    from empty databases ~50 s; a restart ~15 s), or reuses it if it already runs. Its port base
+    Brings the sandbox up with debug logging in every service (installing the OpenStack venv
+    on first use: ~1-2 min; a cold start from empty databases ~50 s; a restart ~15 s), or
+    reuses it if it already runs. Its port base
     is 16000 unless ``DCCTL_TEST_SANDBOX_PORT_BASE`` says otherwise (or the sandbox was created
     earlier with another base, which is kept). If this fixture started it, it stops it at the
     end of the session, unless ``DCCTL_TEST_KEEP_SANDBOX=1``.
@@ -60,7 +61,12 @@ def sandbox() -> Iterator[SandboxHandle]:
 
     box = Sandbox(TEST_SANDBOX)
     was_running = box.status().running
-    box.up(port_base=None if box.settings is not None else TEST_PORT_BASE)
+    port_base = None if box.settings is not None else TEST_PORT_BASE
+    # Debug logging everywhere: tests/tenant/test_secrets.py greps these logs for passwords.
+    if was_running and box.settings is not None and not box.settings.debug_logs:
+        box.down()
+        was_running = False
+    box.up(port_base=port_base, debug_logs=True)
     try:
         yield box.handle()
     finally:

@@ -169,5 +169,7 @@ def _cloud_error(error: Exception) -> DcctlError | None:
 
 def _show_error(error: DcctlError) -> None:
     click.secho(f"error: {error.message}", err=True, fg="red")
+    for line in error.details:
+        click.echo(f"  {line}", err=True)
     if error.hint:
         click.echo(f"hint: {error.hint}", err=True)

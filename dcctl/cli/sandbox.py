@@ -70,6 +70,11 @@ def sandbox() -> None:
     help="Also run Swift object storage (about +235 MiB RSS; the choice is kept).",
 )
 @click.option(
+    "--debug-logs/--no-debug-logs",
+    default=None,
+    help="Run every service with debug logging (the choice is kept).",
+)
+@click.option(
     "--with-deps",
     is_flag=True,
     help="As root: install MariaDB/RabbitMQ from apt and start them if they are missing.",
@@ -88,6 +93,7 @@ def up(
     name: str,
     port_base: int | None,
     with_swift: bool | None,
+    debug_logs: bool | None,
     with_deps: bool,
     fast_db: bool,
     timeout: float,
@@ -96,6 +102,7 @@ def up(
     result = _sandbox(app, name).up(
         port_base=port_base,
         with_swift=with_swift,
+        debug_logs=debug_logs,
         with_deps=with_deps,
         fast_db=fast_db,
         timeout=timeout,

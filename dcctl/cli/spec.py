@@ -49,4 +49,4 @@ def validate(app: App, path: str, as_of: datetime | None) -> None:
         for site in report.sites:
             app.display(f"{site.path}: valid ({len(site.agencies)} agencies)", style="green")
     if not report.valid:
-        raise SpecInvalid(report.problems, where=path)
+        raise SpecInvalid(report.problems, where=path, shown=True)

@@ -264,7 +264,8 @@ def render_report(app: App, plan: SitePlan, report: ApplyReport, *, show_passwor
         path = delivered[0].path
         app.display(
             f"{len(delivered)} initial password(s) written to {path} (mode 0600): hand each to "
-            "its user, then delete the file. Users must change them at first login."
+            "its user, then delete the file. Keystone makes users change them at first login "
+            "where [security_compliance] change_password_upon_first_use is on."
         )
         if show_passwords:
             for line in path.read_text().splitlines():

@@ -27,7 +27,7 @@ from openstack.connection import Connection
 
 from dcctl.audit import operator_identity
 from dcctl.cloud.proxies import identity
-from dcctl.cloud.retry import is_conflict, retry_read
+from dcctl.cloud.retry import DEFAULT_BACKOFF, is_conflict, is_transient, retry_read
 from dcctl.errors import Busy, DcctlError
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class CloudLock:
             }
         )
 
-    def _try_create(self) -> LockInfo | None:
+    def _try_create(self, attempt: int = 0) -> LockInfo | None:
         """None when we now hold the lock, else the current holder's lock."""
         ident = identity(self._conn)
         now = self._clock()
@@ -162,20 +162,23 @@ class CloudLock:
                 description=payload,
                 tags=[LOCK_TAG],
             )
-        except sdk.HttpException as error:
-            if not is_conflict(error):
+        except Exception as error:
+            if is_conflict(error):
+                current = retry_read(self._read, what=f"read lock {self.name}")
+                if current is None:
+                    return self._try_create(attempt)  # released between our create and read
+                return current
+            if not is_transient(error) or attempt + 1 >= DEFAULT_BACKOFF.attempts:
                 raise
+            # A 503 or a lost answer: the create may have gone through. Ours carries our payload.
             current = retry_read(self._read, what=f"read lock {self.name}")
-            if current is None:
-                return self._try_create()  # released between our create and our read
-            return current
-        except Exception:
-            # Lost answer: if the project now carries our payload, the create went through.
-            mine = retry_read(self._read, what=f"read lock {self.name}")
-            if mine is not None and mine.holder == self._holder and mine.since == now:
-                self._id = mine.id
+            if current is not None and current.holder == self._holder and current.since == now:
+                self._id = current.id
                 return None
-            raise
+            if current is not None:
+                return current
+            time.sleep(DEFAULT_BACKOFF.delays()[attempt])
+            return self._try_create(attempt + 1)
         self._id = str(project.id)
         return None
 

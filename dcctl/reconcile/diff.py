@@ -1,12 +1,14 @@
 """Four-way reconcile of one resource: create / update (or adopt) / delete / no-op.
 
 Values are compared after ``freeze``: lists become tuples, sets and mappings become sorted
-tuples, so the order an API happens to return does not show up as a change. Only the
+tuples, strings are put in Unicode NFC, so neither the order an API happens to return nor a
+Vietnamese name stored decomposed (NFD) by another tool shows up as a change. Only the
 attributes the desired side names are compared: what the spec does not manage is left alone.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +30,8 @@ def freeze(value: Any) -> Any:
         return tuple(freeze(item) for item in value)
     if value == "":
         return None
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
     return value
 
 

@@ -88,6 +88,7 @@ def fingerprint(settings: SandboxSettings) -> str:
     """Identifies what bootstrap_identity establishes (changes with ports and --with-swift)."""
     parts = [f"{e.name}|{e.type}|{e.url}" for e in catalog(settings)]
     parts += list(service_users(settings))
+    parts.append(f"service users: {IGNORE_FIRST_USE}")  # bump: re-run on sandboxes made before
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -134,6 +135,25 @@ def _ensure_roles(identity: Any, report: Report) -> dict[str, Any]:
     return roles
 
 
+#: Keystone user option exempting a user from ``change_password_upon_first_use``.
+IGNORE_FIRST_USE = "ignore_change_password_upon_first_use"
+
+
+def exempt_from_first_use(identity: Any, user_id: str, password: str) -> None:
+    """Exempt a service user from the change-at-first-login rule that agency users obey.
+
+    Keystone checks ``ignore_change_password_upon_first_use`` before it stores a new user's
+    options, so the user's first password is born expired; one PATCH that sets the option and
+    the password again stores the option first and leaves the new password unexpired. (Raw
+    PATCH: openstacksdk would drop a password equal to the one it sent at creation.)
+    """
+    response = identity.patch(
+        f"/users/{user_id}",
+        json={"user": {"options": {IGNORE_FIRST_USE: True}, "password": password}},
+    )
+    response.raise_for_status()
+
+
 def _ensure_service_users(
     identity: Any,
     settings: SandboxSettings,
@@ -161,6 +181,8 @@ def _ensure_service_users(
                 name=name, password=secrets[name], domain_id=DEFAULT_DOMAIN_ID
             )
             report("user", name)
+        if user.password_expires_at is not None:
+            exempt_from_first_use(identity, user.id, secrets[name])
         for role in ("admin", "service"):
             if (user.id, roles[role].id) not in assigned:
                 identity.assign_project_role_to_user(project, user, roles[role])

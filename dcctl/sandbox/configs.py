@@ -28,6 +28,7 @@ PHYSNET = "public"
 #: rendered file (relative to the sandbox's etc dir) -> template name and extra variables
 FILES: Mapping[str, tuple[str, Mapping[str, Any]]] = {
     "keystone/keystone.conf": ("keystone.conf.j2", {}),
+    "keystone/keystone-bootstrap.conf": ("keystone-bootstrap.conf.j2", {}),
     "glance/glance-api.conf": ("glance-api.conf.j2", {}),
     "placement/placement.conf": ("placement.conf.j2", {}),
     "nova/nova.conf": ("nova.conf.j2", {"compute": False}),
@@ -69,6 +70,7 @@ class ConfigContext:
             "region": REGION,
             "physnet": PHYSNET,
             "with_swift": settings.with_swift,
+            "debug_logs": settings.debug_logs,
             "etc": str(self.paths.etc),
             "data": str(self.paths.data),
             "venv_bin": str(self.venv.bin),

@@ -221,13 +221,16 @@ class Sandbox:
             processes.MARKER_ENV: self.name,
         }
 
-    def _resolve_settings(self, port_base: int | None, with_swift: bool | None) -> SandboxSettings:
+    def _resolve_settings(
+        self, port_base: int | None, with_swift: bool | None, debug_logs: bool | None
+    ) -> SandboxSettings:
         saved = self.settings
         base = saved or SandboxSettings(name=self.name)
         wanted = SandboxSettings(
             name=self.name,
             port_base=port_base if port_base is not None else base.port_base,
             with_swift=with_swift if with_swift is not None else base.with_swift,
+            debug_logs=debug_logs if debug_logs is not None else base.debug_logs,
         )
         for other in known_sandboxes(self._state_base):
             if other.name != self.name and other.ports.overlaps(wanted.ports):
@@ -258,6 +261,7 @@ class Sandbox:
         *,
         port_base: int | None = None,
         with_swift: bool | None = None,
+        debug_logs: bool | None = None,
         with_deps: bool = False,
         fast_db: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
@@ -267,12 +271,15 @@ class Sandbox:
         with self._locked():
             current = self.settings
             if current is not None and self._all_up(current):
-                if (port_base is not None and port_base != current.port_base) or (
-                    with_swift is not None and with_swift != current.with_swift
+                if (
+                    (port_base is not None and port_base != current.port_base)
+                    or (with_swift is not None and with_swift != current.with_swift)
+                    or (debug_logs is not None and debug_logs != current.debug_logs)
                 ):
                     raise UsageError(
                         f"sandbox '{self.name}' is running with other settings",
-                        hint="run 'dcctl sandbox down' first to change --port-base/--with-swift",
+                        hint="run 'dcctl sandbox down' first to change "
+                        "--port-base/--with-swift/--debug-logs",
                     )
                 self.reporter.step(self.name, "running", "already up")
                 return UpResult(
@@ -285,7 +292,7 @@ class Sandbox:
             if self._alive_records():
                 self.reporter.warn(f"sandbox '{self.name}' is partly running: restarting it")
                 self._down()
-            settings = self._resolve_settings(port_base, with_swift)
+            settings = self._resolve_settings(port_base, with_swift, debug_logs)
             try:
                 return self._start(settings, with_deps, fast_db, timeout, started_at)
             except BaseException:

@@ -64,6 +64,7 @@ def chains(
             Step(
                 "keystone bootstrap",
                 tool("keystone-manage", "--config-file", str(etc / "keystone/keystone.conf"),
+                     "--config-file", str(etc / "keystone/keystone-bootstrap.conf"),
                      "bootstrap", "--bootstrap-username", "admin",
                      "--bootstrap-project-name", "admin", "--bootstrap-role-name", "admin",
                      "--bootstrap-service-name", "keystone", "--bootstrap-region-id", REGION,

@@ -47,6 +47,8 @@ class SandboxSettings:
     name: str = DEFAULT_NAME
     port_base: int = DEFAULT_PORT_BASE
     with_swift: bool = False
+    #: ``debug = true`` in every service's config (the test suite greps these logs for secrets).
+    debug_logs: bool = False
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -97,6 +99,7 @@ class SandboxSettings:
                 name=str(data["name"]),
                 port_base=int(data["port_base"]),
                 with_swift=bool(data.get("with_swift", False)),
+                debug_logs=bool(data.get("debug_logs", False)),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise DataError(

@@ -94,11 +94,13 @@ def sort_key(problem: Problem) -> tuple[str, int, str, str]:
 class SpecInvalid(DataError):
     """The spec has problems; ``problems`` lists every one of them, in file and line order."""
 
-    def __init__(self, problems: Sequence[Problem], *, where: str) -> None:
+    def __init__(self, problems: Sequence[Problem], *, where: str, shown: bool = False) -> None:
         self.problems: list[Problem] = sorted(problems, key=sort_key)
         count = len(self.problems)
         super().__init__(
             f"{where}: {count} problem{'s' if count != 1 else ''} in the spec",
-            hint="fix each file:line above (the schema is in docs/spec.md), then re-run "
+            hint="fix each file:line (the schema is in docs/spec.md), then re-run "
             "'dcctl spec validate'",
+            # ``shown``: the command already rendered them (spec validate's report).
+            details=() if shown else tuple(str(problem) for problem in self.problems),
         )

@@ -42,6 +42,9 @@ def project_tags(site: Site, agency: Agency) -> frozenset[str]:
 
 
 def project_description(agency: Agency) -> str:
+    """The spec's ``project.description``, else the agency's name and code."""
+    if agency.project.description:
+        return agency.project.description
     return f"{agency.name} ({agency.code})"
 
 

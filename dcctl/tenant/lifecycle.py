@@ -90,17 +90,7 @@ class Lifecycle:
                 if not user.get("enabled", True):
                     continue
                 lock.check()
-                self._patch("users", str(user["id"]), "user", {"enabled": False})
-                session.audit(
-                    "suspend",
-                    f"user {user['name']}",
-                    code=code,
-                    before={"enabled": True},
-                    after={"enabled": False},
-                    detail={"id": user["id"], "reason": reason},
-                )
-                result.users_changed.append(str(user["name"]))
-                session.reporter.step(f"{code} user {user['name']}", "updated", "disabled")
+                self._set_user_enabled(code, user, False, reason, result)
         return result
 
     def resume(self, code: str, *, reason: str = "", wait_s: float = 0.0) -> LifecycleResult:
@@ -126,17 +116,7 @@ class Lifecycle:
                 return result  # not suspended: nothing to resume (apply converges the rest)
             for user in users_to_enable(identity, spec_enabled):
                 lock.check()
-                self._patch("users", str(user["id"]), "user", {"enabled": True})
-                session.audit(
-                    "resume",
-                    f"user {user['name']}",
-                    code=code,
-                    before={"enabled": False},
-                    after={"enabled": True},
-                    detail={"id": user["id"], "reason": reason},
-                )
-                result.users_changed.append(str(user["name"]))
-                session.reporter.step(f"{code} user {user['name']}", "updated", "enabled")
+                self._set_user_enabled(code, user, True, reason, result)
             lock.check()
             after = {"enabled": True, "tags": sorted(set(tags) - {kinds.SUSPENDED_TAG})}
             self._patch("projects", result.project_id, "project", after)
@@ -162,6 +142,24 @@ class Lifecycle:
                 hint=f"create it first: dcctl tenant apply {code}",
             )
         return identity
+
+    def _set_user_enabled(
+        self, code: str, user: JSON, enabled: bool, reason: str, result: LifecycleResult
+    ) -> None:
+        action = "resume" if enabled else "suspend"
+        self._patch("users", str(user["id"]), "user", {"enabled": enabled})
+        self.session.audit(
+            action,
+            f"user {user['name']}",
+            code=code,
+            before={"enabled": not enabled},
+            after={"enabled": enabled},
+            detail={"id": user["id"], "reason": reason},
+        )
+        result.users_changed.append(str(user["name"]))
+        self.session.reporter.step(
+            f"{code} user {user['name']}", "updated", "enabled" if enabled else "disabled"
+        )
 
     def _patch(self, collection: str, resource_id: str, key: str, body: JSON) -> None:
         """PATCH is idempotent: safe to retry after a transient fault."""

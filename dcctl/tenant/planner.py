@@ -277,16 +277,20 @@ def _checks(
                 "fix external_network.name in site.yaml",
             )
         )
-    for user in snapshot.users:
-        owner = user.get(kinds.AGENCY_ATTR)
-        if owner and owner != agency.code and any(u.name == user["name"] for u in agency.users):
-            problems.append(
-                Problem(
-                    f"user {user['name']}",
-                    f"user '{user['name']}' already belongs to agency '{owner}'",
-                    "rename the user in the spec",
+    # Users and groups are adopted by name: never one another agency owns.
+    wanted = (("user", snapshot.users, agency.users), ("group", snapshot.groups, agency.groups))
+    for kind, observed, specified in wanted:
+        names = {item.name for item in specified}
+        for item in observed:
+            owner = item.get(kinds.AGENCY_ATTR)
+            if owner and owner != agency.code and item["name"] in names:
+                problems.append(
+                    Problem(
+                        f"{kind} {item['name']}",
+                        f"{kind} '{item['name']}' already belongs to agency '{owner}'",
+                        f"rename the {kind} in the spec",
+                    )
                 )
-            )
     if project_id is not None:
         usage = quota_usage(snapshot, project_id)
         for change in plan.pending:

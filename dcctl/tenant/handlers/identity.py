@@ -207,17 +207,12 @@ class GroupHandler:
         ignore_missing(lambda: ctx.apis.identity.delete(f"/groups/{change.resource_id}"))
 
 
-class MembershipHandler:
-    """PUT/DELETE on the membership itself: idempotent by nature."""
+class _PutDeleteHandler:
+    """A relation that exists iff its URL does: PUT creates it, DELETE removes it, both
+    idempotent by nature, so a retry after a lost answer is always safe."""
 
     def _path(self, ctx: ApplyContext, change: Change) -> str:
-        if change.resource_id:
-            group_id, user_id = change.resource_id.split("/", 1)
-        else:
-            group, user = change.ref.key.split("/", 1)
-            group_id = ctx.ids.require(Ref(kinds.GROUP, group))
-            user_id = ctx.ids.require(Ref(kinds.USER, user))
-        return f"/groups/{group_id}/users/{user_id}"
+        raise NotImplementedError
 
     def create(self, ctx: ApplyContext, change: Change) -> str:
         path = self._path(ctx, change)
@@ -234,7 +229,18 @@ class MembershipHandler:
         ignore_missing(lambda: ctx.apis.identity.delete(path))
 
 
-class RoleAssignmentHandler:
+class MembershipHandler(_PutDeleteHandler):
+    def _path(self, ctx: ApplyContext, change: Change) -> str:
+        if change.resource_id:
+            group_id, user_id = change.resource_id.split("/", 1)
+        else:
+            group, user = change.ref.key.split("/", 1)
+            group_id = ctx.ids.require(Ref(kinds.GROUP, group))
+            user_id = ctx.ids.require(Ref(kinds.USER, user))
+        return f"/groups/{group_id}/users/{user_id}"
+
+
+class RoleAssignmentHandler(_PutDeleteHandler):
     def _path(self, ctx: ApplyContext, change: Change) -> str:
         if change.resource_id:
             actor, role_id = change.resource_id.rsplit("/", 1)
@@ -247,20 +253,6 @@ class RoleAssignmentHandler:
             role_id = ctx.role_id(role)
         collection = "users" if actor_kind == "user" else "groups"
         return f"/projects/{ctx.project_id}/{collection}/{actor_id}/roles/{role_id}"
-
-    def create(self, ctx: ApplyContext, change: Change) -> str:
-        path = self._path(ctx, change)
-        retry_read(lambda: ctx.apis.identity.put(path), what=str(change.ref))
-        return path
-
-    def update(self, ctx: ApplyContext, change: Change) -> None:
-        self.create(ctx, change)
-
-    adopt = update
-
-    def delete(self, ctx: ApplyContext, change: Change) -> None:
-        path = self._path(ctx, change)
-        ignore_missing(lambda: ctx.apis.identity.delete(path))
 
 
 def _register(kind: str, handler: Any) -> None:
