@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keystoneauth1.session import TCPKeepAliveAdapter
 from openstack import exceptions
 from openstack.config import loader
 from openstack.config.cloud_region import CloudRegion
@@ -86,7 +87,16 @@ def resolve(cloud: str | None) -> CloudEntry:
     )
 
 
+#: HTTP connections kept per host: ``--parallel`` agencies × workers per agency share one
+#: session, and requests' default of 10 made them open and discard connections.
+POOL_SIZE = 64
+
+
 def connect(cloud: str | None) -> Connection:
     """A connection for ``cloud``; authentication happens on the first request."""
     entry = resolve(cloud)
-    return Connection(config=entry.region, app_name="dcctl", app_version=__version__)
+    conn = Connection(config=entry.region, app_name="dcctl", app_version=__version__)
+    http = conn.session.session
+    for scheme in list(http.adapters):
+        http.mount(scheme, TCPKeepAliveAdapter(pool_maxsize=POOL_SIZE))
+    return conn

@@ -56,6 +56,10 @@ def assert_clean(apis: Apis, code: str) -> None:
             for r in rules
         )
         assert all(count == 1 for count in shapes.values()), shapes
+        # Rules belong to the agency's project (and count against its quota, not the admin's).
+        assert all(r["project_id"] == pid for r in rules), [
+            (group["name"], r["id"], r["project_id"]) for r in rules if r["project_id"] != pid
+        ]
     ports = apis.network.list_all(
         "/ports", "ports", project_id=pid, device_owner="network:router_interface"
     )

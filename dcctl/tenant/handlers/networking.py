@@ -49,7 +49,12 @@ def create_tagged(
     resource_id = create_once(
         lambda: str(api.post(f"/{collection}", {key: body})[key]["id"]), lookup, what=what
     )
-    tag(api, collection, resource_id, ctx.agency.code)
+    # Just created, so it has no tags yet: one request sets them all (PUT replaces the set).
+    tags = {"tags": list(kinds.neutron_tags(ctx.agency.code))}
+    retry_read(
+        lambda: api.put(f"/{collection}/{resource_id}/tags", tags),
+        what=f"tag {collection} {resource_id}",
+    )
     return resource_id
 
 

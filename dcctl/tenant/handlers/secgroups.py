@@ -114,6 +114,8 @@ class RuleHandler:
         group_id = self._group_id(ctx, group_name)
         body: JSON = {
             "security_group_id": group_id,
+            # Without it the rule belongs to the operator's project and uses up its quota.
+            "project_id": ctx.project_id,
             "direction": rule.direction,
             "ethertype": rule.ethertype,
             "protocol": rule.protocol,
