@@ -13,8 +13,9 @@ from dcctl.cli.app import App
 from dcctl.errors import Aborted, DataError, ExitCode, UsageError
 
 if TYPE_CHECKING:
+    from dcctl.spec.agency import Agency
     from dcctl.spec.inventory import Site
-    from dcctl.tenant.engine import ApplyReport, TenantEngine
+    from dcctl.tenant.engine import ApplyReport, ApplySettings, TenantEngine
     from dcctl.tenant.planner import SitePlan
     from dcctl.tenant.session import TenantSession
 
@@ -170,6 +171,19 @@ def apply(
             )
         engine.options = shown.options
         strict = True
+    elif yes:
+        return _apply_unattended(
+            app,
+            engine,
+            engine.select(targets, all_agencies=all_agencies),
+            ApplySettings(
+                parallel=parallel,
+                wait_lock_s=wait_s,
+                lease_s=lease_s,
+                allow_overcommit=allow_overcommit,
+            ),
+            show_passwords=show_passwords,
+        )
     else:
         shown = engine.plan(engine.select(targets, all_agencies=all_agencies))
     if not app.json_output:
@@ -212,6 +226,33 @@ def create(ctx: click.Context, code: str, yes: bool, show_passwords: bool, site_
         apply, targets=(code,), yes=yes, show_passwords=show_passwords, site_path=site_path
     )
     return int(result)
+
+
+def _apply_unattended(
+    app: App,
+    engine: TenantEngine,
+    agencies: list[Agency],
+    settings: ApplySettings,
+    *,
+    show_passwords: bool,
+) -> int:
+    """--yes: the engine locks, reads once and applies; the plan is shown as it is made."""
+
+    def show(plan: SitePlan) -> None:
+        if not app.json_output:
+            render_plan(app, plan)
+        elif plan.problems:
+            app.emit_json(plan.as_dict())
+
+    shown, report = engine.apply_unattended(agencies, settings, show=show)
+    if not shown.has_changes and report.ok:
+        if app.json_output:
+            app.emit_json({"plan": shown.as_dict(), "results": []})
+        else:
+            app.display("Nothing to do: the cloud matches the spec.", style="green")
+        return int(ExitCode.OK)
+    render_report(app, shown, report, show_passwords=show_passwords)
+    return int(ExitCode.OK if report.ok else ExitCode.ERROR)
 
 
 def render_report(app: App, plan: SitePlan, report: ApplyReport, *, show_passwords: bool) -> None:

@@ -19,7 +19,7 @@ from dcctl.audit import AuditLog
 from dcctl.cloud.lock import CloudLock, LockInfo, reap_expired
 from dcctl.cloud.proxies import access_info
 from dcctl.cloud.rest import Apis
-from dcctl.errors import Busy, DcctlError, UsageError
+from dcctl.errors import Busy, DataError, DcctlError, UsageError
 from dcctl.progress import NullReporter, Reporter
 from dcctl.reconcile.model import Action, Change, Ref, plain
 from dcctl.spec.agency import Agency
@@ -117,7 +117,9 @@ class TenantEngine:
         )
 
     def plan(self, agencies: Sequence[Agency]) -> SitePlan:
-        snapshot = self.snapshot(agencies)
+        return self._plan_from(self.snapshot(agencies), agencies)
+
+    def _plan_from(self, snapshot: Snapshot, agencies: Sequence[Agency]) -> SitePlan:
         return plan_site(
             self.site,
             snapshot,
@@ -169,31 +171,75 @@ class TenantEngine:
                     runnable.append((agency, fresh))
                 else:
                     report.results.append(AgencyResult(agency.code))
-            if not runnable:
-                return report
-            report.admission = self._admit(fresh_snapshot, runnable, settings)
-            target = AuditTarget(self.audit_log, self.cloud, self.cloud_user)
-            with ThreadPoolExecutor(
-                max_workers=max(1, settings.parallel), thread_name_prefix="agency"
-            ) as pool:
-                futures = [
-                    pool.submit(
-                        self._apply_one,
-                        agency,
-                        plan,
-                        fresh_snapshot,
-                        delivery,
-                        target,
-                        locks[agency.code],
-                        settings,
-                    )
-                    for agency, plan in runnable
-                ]
-                report.results += [future.result() for future in futures]
+            self._run(runnable, fresh_snapshot, locks, settings, delivery, report)
         finally:
             for lock in locks.values():
                 lock.release()
         return report
+
+    def apply_unattended(
+        self,
+        agencies: Sequence[Agency],
+        settings: ApplySettings | None = None,
+        *,
+        show: Callable[[SitePlan], None] | None = None,
+        delivery: CredentialDelivery | None = None,
+    ) -> tuple[SitePlan, ApplyReport]:
+        """Apply with nobody approving the plan (``--yes``): lock first, then read the cloud
+        once, under the locks, so there is no earlier reading to verify against."""
+        settings = settings or ApplySettings()
+        delivery = delivery or CredentialDelivery()
+        report = ApplyReport(credentials=delivery)
+        locks = self._lock_all([agency.code for agency in agencies], settings, report)
+        try:
+            locked = [agency for agency in agencies if agency.code in locks]
+            snapshot = self.snapshot(locked)
+            plan = self._plan_from(snapshot, locked)
+            if show is not None:
+                show(plan)
+            if plan.problems:
+                raise DataError(
+                    "the plan has problems; nothing was applied", hint="fix them and re-run"
+                )
+            runnable = [(self.site.agency(p.scope), p) for p in plan.agencies if p.pending]
+            report.results += [AgencyResult(p.scope) for p in plan.agencies if not p.pending]
+            self._run(runnable, snapshot, locks, settings, delivery, report)
+        finally:
+            for lock in locks.values():
+                lock.release()
+        return plan, report
+
+    def _run(  # noqa: PLR0917 - internal, one call site per apply flavour
+        self,
+        runnable: list[tuple[Agency, AgencyPlan]],
+        snapshot: Snapshot,
+        locks: dict[str, CloudLock],
+        settings: ApplySettings,
+        delivery: CredentialDelivery,
+        report: ApplyReport,
+    ) -> None:
+        """Admission, then each agency's changes, ``settings.parallel`` agencies at a time."""
+        if not runnable:
+            return
+        report.admission = self._admit(snapshot, runnable, settings)
+        target = AuditTarget(self.audit_log, self.cloud, self.cloud_user)
+        with ThreadPoolExecutor(
+            max_workers=max(1, settings.parallel), thread_name_prefix="agency"
+        ) as pool:
+            futures = [
+                pool.submit(
+                    self._apply_one,
+                    agency,
+                    plan,
+                    snapshot,
+                    delivery,
+                    target,
+                    locks[agency.code],
+                    settings,
+                )
+                for agency, plan in runnable
+            ]
+            report.results += [future.result() for future in futures]
 
     def _apply_one(  # noqa: PLR0917 - submitted to a pool positionally
         self,

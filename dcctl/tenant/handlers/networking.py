@@ -179,8 +179,11 @@ class RouterHandler:
     def delete(self, ctx: ApplyContext, change: Change) -> None:
         api = ctx.apis.network
         router_id = str(change.resource_id)
-        ports = api.list_all(
-            "/ports", "ports", device_id=router_id, device_owner="network:router_interface"
+        ports = retry_read(
+            lambda: api.list_all(
+                "/ports", "ports", device_id=router_id, device_owner="network:router_interface"
+            ),
+            what=f"interfaces of router {router_id}",
         )
         for port in ports:
             body = {"port_id": port["id"]}
@@ -206,8 +209,11 @@ class RouterInterfaceHandler:
         )
 
     def _exists(self, ctx: ApplyContext, router_id: str, subnet_id: str) -> bool:
-        ports = ctx.apis.network.list_all(
-            "/ports", "ports", device_id=router_id, device_owner="network:router_interface"
+        ports = retry_read(
+            lambda: ctx.apis.network.list_all(
+                "/ports", "ports", device_id=router_id, device_owner="network:router_interface"
+            ),
+            what=f"interfaces of router {router_id}",
         )
         return any(
             fixed.get("subnet_id") == subnet_id
