@@ -75,17 +75,7 @@ class Lifecycle:
             if kinds.SUSPENDED_TAG not in tags or project.get("enabled", True):
                 lock.check()
                 after = {"enabled": False, "tags": sorted({*tags, kinds.SUSPENDED_TAG})}
-                self._patch("projects", result.project_id, "project", after)
-                session.audit(
-                    "suspend",
-                    f"project {project.get('name')}",
-                    code=code,
-                    before={"enabled": project.get("enabled", True), "tags": sorted(tags)},
-                    after=after,
-                    detail={"id": result.project_id, "reason": reason},
-                )
-                result.project_changed = True
-                session.reporter.step(f"{code} project", "updated", "disabled, tagged suspended")
+                self._set_project(code, project, after, reason, result)
             for user in identity.users:
                 if not user.get("enabled", True):
                     continue
@@ -119,17 +109,7 @@ class Lifecycle:
                 self._set_user_enabled(code, user, True, reason, result)
             lock.check()
             after = {"enabled": True, "tags": sorted(set(tags) - {kinds.SUSPENDED_TAG})}
-            self._patch("projects", result.project_id, "project", after)
-            session.audit(
-                "resume",
-                f"project {project.get('name')}",
-                code=code,
-                before={"enabled": project.get("enabled", True), "tags": sorted(tags)},
-                after=after,
-                detail={"id": result.project_id, "reason": reason},
-            )
-            result.project_changed = True
-            session.reporter.step(f"{code} project", "updated", "enabled, suspension lifted")
+            self._set_project(code, project, after, reason, result)
         return result
 
     # -- internals -------------------------------------------------------------------------------
@@ -143,13 +123,31 @@ class Lifecycle:
             )
         return identity
 
+    def _set_project(
+        self, code: str, project: JSON, after: JSON, reason: str, result: LifecycleResult
+    ) -> None:
+        """One PATCH of the project's enabled flag and tags, audited as the result's action."""
+        self._patch("projects", result.project_id, "project", after)
+        tags = sorted(project.get("tags") or [])
+        before = {"enabled": project.get("enabled", True), "tags": tags}
+        self.session.audit(
+            result.action,
+            f"project {project.get('name')}",
+            code=code,
+            before=before,
+            after=after,
+            detail={"id": result.project_id, "reason": reason},
+        )
+        result.project_changed = True
+        done = "enabled, suspension lifted" if after["enabled"] else "disabled, tagged suspended"
+        self.session.reporter.step(f"{code} project", "updated", done)
+
     def _set_user_enabled(
         self, code: str, user: JSON, enabled: bool, reason: str, result: LifecycleResult
     ) -> None:
-        action = "resume" if enabled else "suspend"
         self._patch("users", str(user["id"]), "user", {"enabled": enabled})
         self.session.audit(
-            action,
+            result.action,
             f"user {user['name']}",
             code=code,
             before={"enabled": not enabled},
