@@ -58,14 +58,23 @@ class Figures:
     requests: dict[str, dict[str, int]] = field(default_factory=dict)
     proxied_walls: dict[str, float] = field(default_factory=dict)
     leftovers: dict[str, int] = field(default_factory=dict)
+    tools: list[str] = field(default_factory=lambda: list(TOOLS))
 
 
 class Bench:
-    def __init__(self, handle: SandboxHandle, ansible_bin: Path, tmp: Path, rounds: int) -> None:
+    def __init__(
+        self,
+        handle: SandboxHandle,
+        ansible_bin: Path,
+        tmp: Path,
+        rounds: int,
+        tools: tuple[str, ...] = TOOLS,
+    ) -> None:
+        self.tools = tools
         self.handle = handle
         self.ansible_bin = ansible_bin
         self.tmp = tmp
-        self.site = c.make_bench_site(tmp, generated=len(TOOLS) * rounds, examples=False)
+        self.site = c.make_bench_site(tmp, generated=len(tools) * rounds, examples=False)
         self.env = c.base_env(handle, tmp / "state")
         c.validate(self.site, self.env)
         self.codes = iter(self.site.codes)
@@ -85,7 +94,7 @@ class Bench:
 
     def timed_round(self, figures: Figures, round_no: int) -> None:
         made = []
-        for tool in TOOLS:
+        for tool in self.tools:
             code = next(self.codes)
             made.append(self.site.docs[code])
             cmd, tool_env = self.command(tool, code)
@@ -103,7 +112,7 @@ class Bench:
     def counted_round(self, figures: Figures) -> None:
         made = []
         with c.counting(self.handle, self.tmp) as cloud:
-            for tool in TOOLS:
+            for tool in self.tools:
                 code = next(self.codes)
                 made.append(self.site.docs[code])
                 cmd, tool_env = self.command(tool, code)
@@ -122,18 +131,26 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per tool (median)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--no-wait", action="store_true", help="do not wait for a quiet machine")
+    parser.add_argument(
+        "--tools",
+        default=",".join(TOOLS),
+        help=f"comma-separated subset of {','.join(TOOLS)} (dcctl is always run)",
+    )
     args = parser.parse_args()
+    tools = ("dcctl", *[t for t in TOOLS[1:] if t in args.tools.split(",")])
 
     handle = c.sandbox()
     c.lift_admin_rule_quota(handle)
-    ansible_bin = c.ensure_ansible()
+    ansible_bin = c.ensure_ansible() if "ansible" in tools else Path("/nonexistent")
     tmp = Path(tempfile.mkdtemp(prefix="dcctl-bench-onboard-"))
-    bench = Bench(handle, ansible_bin, tmp, rounds=args.runs + 1)  # + the counting round
+    # one round more for counting the requests
+    bench = Bench(handle, ansible_bin, tmp, rounds=args.runs + 1, tools=tools)
     c.purge_domain(handle)  # start from an empty site domain
     print(f"sandbox {handle.name}; site {bench.site.path}", flush=True)
     machine = c.wait_for_quiet(enabled=not args.no_wait)
     print(f"machine: {machine}", flush=True)
     figures = Figures(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", machine, args.runs)
+    figures.tools = list(tools)
     try:
         for round_no in range(1, args.runs + 1):
             bench.timed_round(figures, round_no)
@@ -152,7 +169,7 @@ def print_report(figures: Figures) -> None:
     dcctl = c.median(walls["dcctl"])
     fmt: Callable[[float], str] = "{:.2f}".format
     rows = []
-    for tool in TOOLS:
+    for tool in figures.tools:
         wall = c.median(walls[tool])
         ratio = "1×" if tool == "dcctl" else f"{wall / dcctl:.2f}× dcctl"
         if tool in TARGETS:

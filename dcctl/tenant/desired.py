@@ -126,6 +126,11 @@ def _quotas(site: Site, agency: Agency, project: Ref) -> list[Desired]:
     ]
 
 
+#: Neutron resources are made after the project's network quota is set: neutron counts a create
+#: in flight against the limit, so lowering it (routers 10 → 1) beside a create is refused.
+NETWORK_QUOTA = Ref(QUOTA, "network")
+
+
 def _networking(site: Site, agency: Agency, project: Ref) -> list[Desired]:
     items: list[Desired] = []
     for network in agency.networks:
@@ -134,7 +139,7 @@ def _networking(site: Site, agency: Agency, project: Ref) -> list[Desired]:
             Desired(
                 net_ref,
                 {"name": network.name, "description": network.description},
-                depends_on=(project,),
+                depends_on=(project, NETWORK_QUOTA),
             )
         )
         dns = network.dns_servers if network.dns_servers is not None else site.config.dns_servers
@@ -160,7 +165,7 @@ def _networking(site: Site, agency: Agency, project: Ref) -> list[Desired]:
             Desired(
                 router_ref,
                 {"name": agency.router_name, "external_network": gateway},
-                depends_on=(project,),
+                depends_on=(project, NETWORK_QUOTA),
             )
         )
         items += [
@@ -185,7 +190,7 @@ def _security_groups(site: Site, agency: Agency, project: Ref) -> list[Desired]:
             Desired(
                 Ref(SECURITY_GROUP, group.name),
                 {"name": group.name, "description": group.description},
-                depends_on=(project,),
+                depends_on=(project, NETWORK_QUOTA),
             )
         )
         items += _rules(group.name, group.normalised_rules())
@@ -195,7 +200,7 @@ def _security_groups(site: Site, agency: Agency, project: Ref) -> list[Desired]:
 def _rules(group: str, rules: tuple[NormalRule, ...]) -> list[Desired]:
     items = []
     for rule in dict.fromkeys(kinds.canonical_rule(rule) for rule in rules):
-        deps = [Ref(SECURITY_GROUP, group)]
+        deps = [Ref(SECURITY_GROUP, group), NETWORK_QUOTA]
         if rule.remote_group is not None and rule.remote_group != group:
             deps.append(Ref(SECURITY_GROUP, rule.remote_group))
         items.append(

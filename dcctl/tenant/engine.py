@@ -18,7 +18,7 @@ from openstack.connection import Connection
 from dcctl.audit import AuditLog
 from dcctl.cloud.lock import CloudLock, LockInfo, reap_expired
 from dcctl.cloud.proxies import access_info
-from dcctl.cloud.rest import Apis
+from dcctl.cloud.rest import JSON, Apis
 from dcctl.errors import Busy, DataError, DcctlError, UsageError
 from dcctl.progress import NullReporter, Reporter
 from dcctl.reconcile.model import Action, Change, Ref, plain
@@ -31,7 +31,7 @@ from dcctl.tenant.context import ApplyContext, IdMap
 from dcctl.tenant.credentials import CredentialDelivery
 from dcctl.tenant.desired import rule_descriptions
 from dcctl.tenant.planner import AgencyPlan, PlanOptions, SitePlan, plan_agency, plan_site
-from dcctl.tenant.snapshot import Snapshot, read_snapshot
+from dcctl.tenant.snapshot import Scope, Snapshot, find_domain, read_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ class ApplyReport:
 @dataclass
 class ApplySettings:
     parallel: int = 4
-    workers_per_agency: int = 4
+    #: Enough that the slow creates of one agency (three users hashing their passwords in
+    #: Keystone, a router with its gateway port) never wait for a free worker.
+    workers_per_agency: int = 8
     wait_lock_s: float = 0.0
     lease_s: float = 60.0
     strict: bool = False  # a saved plan file: refuse unless the cloud is exactly as planned
@@ -109,12 +111,22 @@ class TenantEngine:
 
     # -- read and plan -------------------------------------------------------------------------
     def snapshot(self, agencies: Iterable[Agency]) -> Snapshot:
+        chosen = list(agencies)
         return read_snapshot(
             self.apis,
             domain_name=self.site.config.domain.name,
             external_network=self.site.config.external_network.name,
-            codes=[agency.code for agency in agencies],
+            scope=Scope(
+                codes=frozenset(agency.code for agency in chosen),
+                project_names=frozenset(agency.project_name for agency in chosen),
+            ),
+            domain=self.domain,
         )
+
+    @cached_property
+    def domain(self) -> JSON:
+        """The site's domain: looked up once per engine (ids never change)."""
+        return find_domain(self.apis, self.site.config.domain.name)
 
     def plan(self, agencies: Sequence[Agency]) -> SitePlan:
         return self._plan_from(self.snapshot(agencies), agencies)
@@ -323,15 +335,7 @@ class TenantEngine:
         reap_expired(self.conn, self.snapshot_domain_id(), {self.lock_key(c) for c in codes})
 
     def snapshot_domain_id(self) -> str:
-        found = self.apis.identity.list_all(
-            "/domains", "domains", name=self.site.config.domain.name
-        )
-        if not found:
-            raise DcctlError(
-                f"domain '{self.site.config.domain.name}' does not exist in the cloud",
-                hint="create it once or fix domain.name in site.yaml",
-            )
-        return str(found[0]["id"])
+        return str(self.domain["id"])
 
     @staticmethod
     def _verify(shown: AgencyPlan, fresh: AgencyPlan, *, strict: bool) -> None:

@@ -26,7 +26,7 @@ KILL_POINTS = [
     ("network created, not yet tagged", "network", "PUT", r"/networks/[-0-9a-f]+/tags$"),
     ("router created with gateway, not tagged", "network", "PUT", r"/routers/[-0-9a-f]+/tags$"),
     ("group created, not tagged", "network", "PUT", r"/security-groups/[-0-9a-f]+/tags$"),
-    ("between two rules", "network", "POST", r"/security-group-rules$"),
+    ("between two groups' rule batches", "network", "POST", r"/security-group-rules$"),
     ("before a router interface", "network", "PUT", r"/add_router_interface$"),
     ("before a role assignment", "identity", "PUT", r"/v3/projects/[0-9a-f]+/users/.*/roles/"),
 ]

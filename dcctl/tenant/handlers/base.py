@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from dcctl.reconcile.model import Change
 from dcctl.registry import Registry
@@ -24,3 +24,14 @@ class Handler(Protocol):
 
 
 HANDLERS: Registry[Handler] = Registry("resource kind")
+
+
+@runtime_checkable
+class BatchCreator(Protocol):
+    """A kind whose API creates several resources in one request (atomically)."""
+
+    def batch_key(self, change: Change) -> str:
+        """Creates with the same key may go out together."""
+
+    def create_many(self, ctx: ApplyContext, changes: list[Change]) -> list[str]:
+        """Make them all; returns their ids in order."""

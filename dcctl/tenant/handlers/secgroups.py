@@ -7,7 +7,7 @@ itself refuses a duplicate (409), which ``create_once`` turns into "already ther
 from __future__ import annotations
 
 from dcctl.cloud.rest import JSON
-from dcctl.cloud.retry import create_once, retry_read
+from dcctl.cloud.retry import create_once, is_conflict, retry_read
 from dcctl.reconcile.model import Change, Ref
 from dcctl.spec.secgroup import DEFAULT_GROUP, NormalRule
 from dcctl.tenant import kinds
@@ -108,12 +108,10 @@ class RuleHandler:
                 return str(candidate["id"])
         return None
 
-    def create(self, ctx: ApplyContext, change: Change) -> str:
+    def _body(self, ctx: ApplyContext, change: Change) -> JSON:
         rule = self._rule(change)
-        group_name = str((change.after or {})["group"])
-        group_id = self._group_id(ctx, group_name)
         body: JSON = {
-            "security_group_id": group_id,
+            "security_group_id": self._group_id(ctx, self.batch_key(change)),
             # Without it the rule belongs to the operator's project and uses up its quota.
             "project_id": ctx.project_id,
             "direction": rule.direction,
@@ -127,16 +125,51 @@ class RuleHandler:
             ),
             "description": ctx.rule_descriptions.get(change.ref.key, ""),
         }
-        body = {key: value for key, value in body.items() if value is not None}
+        return {key: value for key, value in body.items() if value is not None}
+
+    def create(self, ctx: ApplyContext, change: Change) -> str:
+        body = self._body(ctx, change)
         return create_once(
             lambda: str(
                 ctx.apis.network.post("/security-group-rules", {"security_group_rule": body})[
                     "security_group_rule"
                 ]["id"]
             ),
-            lambda: self._find(ctx, group_id, rule),
+            lambda: self._find(ctx, body["security_group_id"], self._rule(change)),
             what=str(change.ref),
         )
+
+    @staticmethod
+    def batch_key(change: Change) -> str:
+        """Rules are created in one request per security group (neutron's bulk create takes
+        one group at a time and writes all its rules in one transaction, or none)."""
+        return str((change.after or change.before or {})["group"])
+
+    def create_many(self, ctx: ApplyContext, changes: list[Change]) -> list[str]:
+        bodies = [self._body(ctx, change) for change in changes]
+        what = f"{len(changes)} rules of security group {self.batch_key(changes[0])}"
+
+        def post() -> list[str]:
+            created = ctx.apis.network.post(
+                "/security-group-rules", {"security_group_rules": bodies}
+            )["security_group_rules"]
+            return [str(rule["id"]) for rule in created]
+
+        def find_all() -> list[str] | None:
+            found = [
+                self._find(ctx, body["security_group_id"], self._rule(change))
+                for body, change in zip(bodies, changes, strict=True)
+            ]
+            return [rule_id for rule_id in found if rule_id] if all(found) else None
+
+        try:
+            return create_once(post, find_all, what=what)
+        except Exception as error:
+            if not is_conflict(error):
+                raise
+        # Some of them exist already (409 for the whole request): one at a time, each of
+        # which takes "already there" as done.
+        return [self.create(ctx, change) for change in changes]
 
     def update(self, ctx: ApplyContext, change: Change) -> None:
         self.create(ctx, change)
