@@ -119,9 +119,14 @@ class TenantEngine:
             scope=Scope(
                 codes=frozenset(agency.code for agency in chosen),
                 project_names=frozenset(agency.project_name for agency in chosen),
+                limits={agency.code: self._limits(agency) for agency in chosen},
             ),
             domain=self.domain,
         )
+
+    def _limits(self, agency: Agency) -> dict[str, dict[str, int]]:
+        quota = self.site.effective_quota(agency)
+        return {"compute": quota.compute.values(), "volume": quota.volume.values()}
 
     @cached_property
     def domain(self) -> JSON:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -96,6 +96,10 @@ class Scope:
 
     codes: frozenset[str]
     project_names: frozenset[str] = frozenset()
+    #: code → "compute"|"volume" → limit name → the spec's limit. Usage is read only where a
+    #: limit is lowered (the one case the planner checks it for): counting it costs nova and
+    #: cinder twice as much as the limits alone. None: read usage everywhere.
+    limits: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None
 
     def wants(self, project: JSON) -> bool:
         code = kinds.agency_of_tags(project.get("tags"))
@@ -139,8 +143,9 @@ def read_snapshot(
         projects = [p for p in first["projects"] if scope is None or scope.wants(p)]
         project_ids = [p["id"] for p in projects]
         neutron = {q["project_id"]: q for q in first["neutron_quotas"] if "project_id" in q}
-        targets = [p["id"] for p in projects if kinds.agency_of_tags(p.get("tags"))]
-        quotas = pool.submit(_quotas, apis, targets, neutron, workers=workers)
+        targets = {p["id"]: code for p in projects if (code := kinds.agency_of_tags(p.get("tags")))}
+        limits = scope.limits if scope is not None else None
+        quotas = pool.submit(_quotas, apis, targets, neutron, limits, workers=workers)
         second = _gather(
             pool,
             {
@@ -317,10 +322,17 @@ def _memberships(effective: list[JSON], snapshot: Snapshot) -> list[JSON]:
 
 
 def _quotas(
-    apis: Apis, project_ids: list[str], neutron: dict[str, JSON], *, workers: int
+    apis: Apis,
+    targets: dict[str, str],
+    neutron: dict[str, JSON],
+    limits: Mapping[str, Mapping[str, Mapping[str, int]]] | None,
+    *,
+    workers: int,
 ) -> dict[str, dict[str, dict[str, JSON]]]:
+    """project id → section → name → {"limit": n[, "in_use": m]}; ``targets``: id → code."""
     defaults: dict[str, Any] = {}
     lock = threading.Lock()
+    project_ids = list(targets)
 
     def neutron_defaults() -> JSON:
         with lock:
@@ -332,34 +344,73 @@ def _quotas(
                 defaults.update(body.get("quota", {}))
         return defaults
 
-    def compute(project_id: str) -> JSON:
-        body = retry_read(
-            lambda: apis.compute.get(f"/os-quota-sets/{project_id}/detail"),
-            what="compute quota",
-        )
-        return dict(body["quota_set"])
+    def read(section: str, project_id: str, usage: bool) -> dict[str, JSON]:
+        if section == "compute":
+            path = f"/os-quota-sets/{project_id}" + ("/detail" if usage else "")
+            body = retry_read(lambda: apis.compute.get(path), what="compute quota")
+        else:
+            params = {"usage": "True"} if usage else {}
+            body = retry_read(
+                lambda: apis.volume.get(f"/os-quota-sets/{project_id}", **params),
+                what="volume quota",
+            )
+        return _quota_values(body["quota_set"])
 
-    def volume(project_id: str) -> JSON:
-        body = retry_read(
-            lambda: apis.volume.get(f"/os-quota-sets/{project_id}", usage="True"),
-            what="volume quota",
+    def wanted_usage(project_id: str, section: str, current: dict[str, JSON]) -> bool:
+        if limits is None:
+            return True
+        spec = limits.get(targets[project_id], {}).get(section, {})
+        return any(
+            _lowers(current.get(name, {}).get("limit"), limit) for name, limit in spec.items()
         )
-        return dict(body["quota_set"])
 
-    def combined(project_id: str, compute: JSON, volume: JSON) -> dict[str, dict[str, JSON]]:
-        network_raw = neutron.get(project_id) or neutron_defaults()
-        return {
-            "compute": {k: v for k, v in compute.items() if isinstance(v, dict)},
-            "volume": {k: v for k, v in volume.items() if isinstance(v, dict)},
-            "network": {
-                ours: {"limit": network_raw.get(theirs)}
-                for ours, theirs in NEUTRON_QUOTA_NAMES.items()
-            },
-        }
+    def read_section(project_id: str, section: str) -> dict[str, JSON]:
+        usage = limits is None
+        found = read(section, project_id, usage)
+        if not usage and wanted_usage(project_id, section, found):
+            found = read(section, project_id, True)
+        return found
 
     if not project_ids:
         return {}
     # nova's and cinder's reads interleaved, so both services work from the first moment.
     with ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="quota") as pool:
-        reads = [(pid, pool.submit(compute, pid), pool.submit(volume, pid)) for pid in project_ids]
-        return {pid: combined(pid, c.result(), v.result()) for pid, c, v in reads}
+        reads = [
+            (
+                pid,
+                pool.submit(read_section, pid, "compute"),
+                pool.submit(read_section, pid, "volume"),
+            )
+            for pid in project_ids
+        ]
+        result: dict[str, dict[str, dict[str, JSON]]] = {}
+        for pid, compute, volume in reads:
+            network_raw = neutron.get(pid) or neutron_defaults()
+            result[pid] = {
+                "compute": compute.result(),
+                "volume": volume.result(),
+                "network": {
+                    ours: {"limit": network_raw.get(theirs)}
+                    for ours, theirs in NEUTRON_QUOTA_NAMES.items()
+                },
+            }
+        return result
+
+
+def _quota_values(quota_set: JSON) -> dict[str, JSON]:
+    """Both shapes nova and cinder answer in: ``name: n`` and, with usage, ``name: {limit,
+    in_use, …}``."""
+    values: dict[str, JSON] = {}
+    for name, value in quota_set.items():
+        if isinstance(value, dict):
+            values[name] = value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            values[name] = {"limit": value}
+    return values
+
+
+def _lowers(current: Any, wanted: int) -> bool:
+    """Whether setting ``wanted`` lowers the limit (-1 is unlimited)."""
+    if not isinstance(current, int):
+        return True  # unknown: check against usage
+    return current < 0 <= wanted or 0 <= wanted < current
