@@ -75,6 +75,12 @@ def sandbox() -> None:
     help="Run every service with debug logging (the choice is kept).",
 )
 @click.option(
+    "--api-workers",
+    type=click.IntRange(1, 8),
+    default=None,
+    help="Processes of neutron and nova-api (default 1, ~170 MiB each; the choice is kept).",
+)
+@click.option(
     "--with-deps",
     is_flag=True,
     help="As root: install MariaDB/RabbitMQ from apt and start them if they are missing.",
@@ -94,6 +100,7 @@ def up(
     port_base: int | None,
     with_swift: bool | None,
     debug_logs: bool | None,
+    api_workers: int | None,
     with_deps: bool,
     fast_db: bool,
     timeout: float,
@@ -103,6 +110,7 @@ def up(
         port_base=port_base,
         with_swift=with_swift,
         debug_logs=debug_logs,
+        api_workers=api_workers,
         with_deps=with_deps,
         fast_db=fast_db,
         timeout=timeout,

@@ -222,7 +222,11 @@ class Sandbox:
         }
 
     def _resolve_settings(
-        self, port_base: int | None, with_swift: bool | None, debug_logs: bool | None
+        self,
+        port_base: int | None,
+        with_swift: bool | None,
+        debug_logs: bool | None,
+        api_workers: int | None,
     ) -> SandboxSettings:
         saved = self.settings
         base = saved or SandboxSettings(name=self.name)
@@ -231,6 +235,7 @@ class Sandbox:
             port_base=port_base if port_base is not None else base.port_base,
             with_swift=with_swift if with_swift is not None else base.with_swift,
             debug_logs=debug_logs if debug_logs is not None else base.debug_logs,
+            api_workers=api_workers if api_workers is not None else base.api_workers,
         )
         for other in known_sandboxes(self._state_base):
             if other.name != self.name and other.ports.overlaps(wanted.ports):
@@ -262,6 +267,7 @@ class Sandbox:
         port_base: int | None = None,
         with_swift: bool | None = None,
         debug_logs: bool | None = None,
+        api_workers: int | None = None,
         with_deps: bool = False,
         fast_db: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
@@ -275,11 +281,12 @@ class Sandbox:
                     (port_base is not None and port_base != current.port_base)
                     or (with_swift is not None and with_swift != current.with_swift)
                     or (debug_logs is not None and debug_logs != current.debug_logs)
+                    or (api_workers is not None and api_workers != current.api_workers)
                 ):
                     raise UsageError(
                         f"sandbox '{self.name}' is running with other settings",
                         hint="run 'dcctl sandbox down' first to change "
-                        "--port-base/--with-swift/--debug-logs",
+                        "--port-base/--with-swift/--debug-logs/--api-workers",
                     )
                 self.reporter.step(self.name, "running", "already up")
                 return UpResult(
@@ -292,7 +299,7 @@ class Sandbox:
             if self._alive_records():
                 self.reporter.warn(f"sandbox '{self.name}' is partly running: restarting it")
                 self._down()
-            settings = self._resolve_settings(port_base, with_swift, debug_logs)
+            settings = self._resolve_settings(port_base, with_swift, debug_logs, api_workers)
             try:
                 return self._start(settings, with_deps, fast_db, timeout, started_at)
             except BaseException:

@@ -62,6 +62,9 @@ class Service:
     config_env: tuple[tuple[str, str], ...] = ()
     #: The migration chain (dcctl.sandbox.migrations) that must finish before this starts.
     chain: str = ""
+    #: An API that runs ``settings.api_workers`` processes (the busiest ones: every apply and
+    #: plan keeps neutron and nova-api's quota reads on one core each otherwise).
+    scales: bool = False
 
     def env(self, paths: SandboxPaths) -> dict[str, str]:
         return {key: str(paths.etc / value) for key, value in self.config_env}
@@ -87,6 +90,7 @@ class Service:
                 self.app,
                 "--port",
                 str(settings.ports.port(self.name)),
+                *(["--processes", str(settings.api_workers)] if self.scales else []),
                 *config_args,
             ]
         gate: list[str] = []
@@ -176,12 +180,14 @@ SERVICES: tuple[Service, ...] = (
         "nova.wsgi.osapi_compute:application",
         "nova",
         config_env=(("OS_NOVA_CONFIG_DIR", "nova"),),
+        scales=True,
     ),
     _api(
         "neutron",
         ("neutron/neutron.conf", "neutron/ml2_conf.ini"),
         "neutron.wsgi.api:application",
         "neutron",
+        scales=True,
     ),
     _api("cinder-api", CINDER, "cinder.wsgi.api:application", "cinder"),
     _worker("nova-scheduler", NOVA, "nova.cmd.scheduler:main", "nova", "scheduler", gated=True),

@@ -17,6 +17,7 @@ from dcctl.paths import state_dir
 from dcctl.sandbox.ports import DEFAULT_PORT_BASE, PortLayout
 
 DEFAULT_NAME = "sandbox"
+MAX_API_WORKERS = 8
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
 #: Logical database names; the MariaDB names add the sandbox prefix.
 DATABASES = (
@@ -49,9 +50,17 @@ class SandboxSettings:
     with_swift: bool = False
     #: ``debug = true`` in every service's config (the test suite greps these logs for secrets).
     debug_logs: bool = False
+    #: Processes of the busiest APIs (neutron, nova-api). 1 keeps the sandbox small (each more
+    #: costs ~170 MiB); a production cloud runs one per core.
+    api_workers: int = 1
 
     def __post_init__(self) -> None:
         validate_name(self.name)
+        if not 1 <= self.api_workers <= MAX_API_WORKERS:
+            raise UsageError(
+                f"api_workers must be 1-{MAX_API_WORKERS}, not {self.api_workers}",
+                hint="give --api-workers a small number, e.g. the machine's cores",
+            )
         PortLayout(self.port_base)  # validates the range
 
     @property
@@ -100,6 +109,7 @@ class SandboxSettings:
                 port_base=int(data["port_base"]),
                 with_swift=bool(data.get("with_swift", False)),
                 debug_logs=bool(data.get("debug_logs", False)),
+                api_workers=int(data.get("api_workers", 1)),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise DataError(

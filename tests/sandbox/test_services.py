@@ -74,3 +74,16 @@ def test_plugins_are_shipped_beside_the_package() -> None:
         assert (plugins / f"{module}.py").is_file()
     entry_points = plugins / "dcctl_sandbox_plugins-1.0.dist-info" / "entry_points.txt"
     assert "dcctl_bindall = dcctl_sbx_ml2:BindEverythingDriver" in entry_points.read_text()
+
+
+def test_only_neutron_and_nova_api_run_several_processes(tmp_path: Path) -> None:
+    paths = SandboxPaths.for_name("sandbox", tmp_path)
+    assert {s.name for s in services.SERVICES if s.scales} == {"neutron", "nova-api"}
+    for workers in (1, 3):
+        settings = SandboxSettings(api_workers=workers)
+        for service in services.SERVICES:
+            if service.kind is not Kind.API or service.swift:
+                continue
+            argv = service.argv(VENV, paths, settings)
+            given = argv[argv.index("--processes") + 1] if "--processes" in argv else None
+            assert given == (str(workers) if service.scales else None), service.name

@@ -61,3 +61,15 @@ def test_a_broken_settings_file_is_a_data_error(tmp_path: Path) -> None:
     paths.settings_file.write_text('{"name": "sandbox"}')
     with pytest.raises(DataError):
         load_settings(paths)
+
+
+@pytest.mark.parametrize("workers", [0, 9])
+def test_api_workers_out_of_range_are_refused(workers: int) -> None:
+    with pytest.raises(UsageError, match="api_workers"):
+        SandboxSettings(api_workers=workers)
+
+
+def test_api_workers_are_kept(tmp_path: Path) -> None:
+    paths = SandboxPaths.for_name("sandbox", tmp_path)
+    save_settings(paths, SandboxSettings(api_workers=2))
+    assert load_settings(paths) == SandboxSettings(api_workers=2)
