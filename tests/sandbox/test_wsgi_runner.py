@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from dcctl.sandbox import processes
 from dcctl.sandbox.installer import Venv, venv_path
 
 pytestmark = pytest.mark.integration
@@ -38,22 +39,14 @@ def _free_port() -> int:
 
 
 def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
+    """The runner's workers: the other live members of the session it leads."""
+    return {stat.pid for stat in processes.all_stats() if stat.session == pid and stat.pid != pid}
 
 
 def _gone(pids: set[int], timeout: float = 10) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+        if all(processes.read_stat(pid) is None for pid in pids):
             return True
         time.sleep(0.1)
     return False
